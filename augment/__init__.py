@@ -1,0 +1,1 @@
+"""Handwriting image augmentations (filled by a later issue; nothing here yet)."""

@@ -1,0 +1,5 @@
+import sys
+
+from scrabblegan.cli import main
+
+sys.exit(main())

@@ -74,7 +74,7 @@ class Normalizer:
 
     height: output height in pixels (aspect ratio kept); None keeps the original size.
     trim:   crop empty paper margins before resizing (needed for fixed canvases such as DHSD's).
-    invert: "auto" inverts light-on-dark images (paper darker than mid-gray), "never", "always".
+    invert: "auto" inverts light-on-dark images (median, i.e. paper, darker than 96), "never", "always".
     """
 
     height: int | None = 32
@@ -91,7 +91,7 @@ class Normalizer:
         gray = to_gray(image) if isinstance(image, Image.Image) else np.asarray(image, dtype=np.uint8)
         if gray.ndim != 2 or gray.size == 0:
             raise ValueError(f"empty or non-2-D image {gray.shape}")
-        if self.invert == "always" or (self.invert == "auto" and np.percentile(gray, 90) < 96):
+        if self.invert == "always" or (self.invert == "auto" and np.median(gray) < 96):
             gray = 255 - gray
         if self.trim:
             gray = trim_margins(gray)

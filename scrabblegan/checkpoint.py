@@ -80,3 +80,23 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if version != FORMAT_VERSION:
         raise ValueError(f"{path}: checkpoint format version {version}, this code reads version {FORMAT_VERSION}")
     return state
+
+
+def load_networks(path: str | Path, map_location: str | torch.device = "cpu"):
+    """The sampling generator (EMA weights, eval mode), the weak recognizer, the codec and the
+    config of a training checkpoint: ``(G_ema, R, codec, RunConfig, step)``."""
+    from recognizer.codec import Codec
+    from recognizer.trunk import ConvRecognizer
+    from scrabblegan.config import RunConfig
+    from scrabblegan.generator import Generator
+
+    from hwdatasets import Alphabet
+
+    state = load_checkpoint(path, map_location)
+    cfg = RunConfig.from_dict(state["config"])
+    codec = Codec(Alphabet.from_string(state["alphabet"]))
+    G = Generator(codec.num_classes, cfg.model)
+    G.load_state_dict(state["G_ema"])
+    R = ConvRecognizer(codec.num_classes, cfg.model.r_ch, cfg.model.r_batchnorm)
+    R.load_state_dict(state["R"])
+    return G.eval(), R.eval(), codec, cfg, int(state["step"])

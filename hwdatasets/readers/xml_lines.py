@@ -137,7 +137,8 @@ def list_alto(path: str | Path, skips: SkipLog, writer_rule: str = DEFAULT_WRITE
                 continue
             text = " ".join(s.get("CONTENT", "") for s in _descendants(line, "String"))
             try:
-                poly_elem = next((p for p in _descendants(line, "Polygon") if p.get("POINTS")), None)
+                shape = next(_children(line, "Shape"), None)  # the line's own, not a String's Shape
+                poly_elem = next((p for p in _children(shape, "Polygon") if p.get("POINTS")), None) if shape is not None else None
                 polygon = _points(poly_elem.get("POINTS"), comma_pairs=False) if poly_elem is not None else None
                 box = tuple(int(round(float(line.get(k, "0")))) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
             except ValueError as e:

@@ -27,7 +27,6 @@ import bisect
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from .alphabet import Alphabet
+from .atomic import write_json_atomic
 from .sample import Sample
 
 FORMAT = "scrabblegan-shards"
@@ -56,22 +56,6 @@ def sha256_file(path: str | Path, bufsize: int = 1 << 20) -> str:
         while chunk := f.read(bufsize):
             h.update(chunk)
     return h.hexdigest()
-
-
-def write_json_atomic(path: str | Path, obj: Any) -> None:
-    """Write JSON to a temporary file in the same folder, fsync it, and rename it over ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, ensure_ascii=False, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def shard_name(index: int) -> str:
@@ -211,6 +195,9 @@ class ShardWriter:
             raise ShardError("ShardWriter is closed")
         if sample.image.shape[0] != self.height:
             raise ValueError(f"sample {sample.id!r}: image height {sample.image.shape[0]} != {self.height}")
+        for name in ("text", "writer", "id"):
+            if "\x00" in getattr(sample, name):
+                raise ValueError(f"sample {sample.id!r}: its {name} contains a NUL character, which HDF5 strings cannot hold")
         self._buffer.append(sample)
         self._state = state
         if len(self._buffer) >= self.shard_size:

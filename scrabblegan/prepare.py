@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 import hwdatasets
 from hwdatasets.readers import SkipLog, list_items, load_sample
-from hwdatasets.shards import MANIFEST, PROGRESS, read_manifest, write_json_atomic
+from hwdatasets.atomic import write_json_atomic
+from hwdatasets.shards import MANIFEST, read_manifest
 from hwdatasets.splits import SPLITS, load_split_file, parse_fractions, split_writers
 
 LICENSES = {

@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+_UMASK = os.umask(0o022)  # read the process umask once (setting it is the only way to read it)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_file(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
@@ -17,6 +20,7 @@ def atomic_file(path: str | Path, mode: str = "wb", encoding: str | None = None)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the permissions open() would
         with os.fdopen(fd, mode, encoding=encoding) as f:
             yield f
             f.flush()

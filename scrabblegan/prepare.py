@@ -31,13 +31,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("format", choices=hwdatasets.FORMATS, help="input format")
     p.add_argument("input", type=Path, help="CSV / words.txt / labels.tsv file, or a folder of ALTO/PAGE XML or images")
     p.add_argument("--out", type=Path, required=True, help="output shard folder")
-    p.add_argument("--height", type=int, default=32, help="image height in pixels (default 32)")
+    p.add_argument("--height", type=positive_int, default=32, help="image height in pixels (default 32)")
     p.add_argument("--no-trim", dest="trim", action="store_false", help="keep empty paper margins")
     p.add_argument("--invert", choices=("auto", "never", "always"), default="auto", help="light-on-dark handling")
-    p.add_argument("--split", metavar="VAL,TEST", help="writer fractions for val and test, e.g. 0.1,0.1")
-    p.add_argument("--split-file", type=Path, help="JSON writer lists {\"val\": [..], \"test\": [..]} instead of --split")
+    split = p.add_mutually_exclusive_group()
+    split.add_argument("--split", metavar="VAL,TEST", help="writer fractions for val and test, e.g. 0.1,0.1")
+    split.add_argument("--split-file", type=Path, help="JSON writer lists {\"val\": [..], \"test\": [..]} instead of --split")
     p.add_argument("--seed", type=int, default=0, help="seed of the writer split (default 0)")
-    p.add_argument("--shard-size", type=int, default=5000, help="samples per shard file (default 5000)")
+    p.add_argument("--shard-size", type=positive_int, default=5000, help="samples per shard file (default 5000)")
     p.add_argument("--skip-err", action="store_true", help="iam: keep only rows whose segmentation flag is ok")
     p.add_argument("--image-column", default="file_name", help="csv: image path column (default file_name)")
     p.add_argument("--text-column", default="text", help="csv: text column (default text)")
@@ -49,6 +50,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--attribution", default=None, help="credit line of the source data, stored in every shard")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a bad value is a usage error, exit code 2, not a traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _reader_options(args: argparse.Namespace) -> dict:
@@ -93,8 +105,6 @@ def write_split(items, out: Path, args, fingerprint: dict, normalizer, skips: Sk
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.split and args.split_file:
-        raise SystemExit("error: give --split or --split-file, not both")
     license, attribution = _guess_license(args.input)
     attrs = dict(
         source=f"{args.format}:{args.input.resolve()}",

@@ -13,6 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 import hwdatasets
 
+from .prepare import positive_int
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -23,9 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("data", type=Path, nargs="+", help="shard folder(s)")
     p.add_argument("--out", type=Path, help="write a montage PNG here")
     p.add_argument("--stats", action="store_true", help="print JSON statistics (counts, writers, alphabet, widths)")
-    p.add_argument("--count", type=int, default=24, help="samples in the montage (default 24)")
-    p.add_argument("--columns", type=int, default=3, help="montage columns (default 3)")
-    p.add_argument("--scale", type=int, default=2, help="montage image scale factor (default 2)")
+    p.add_argument("--count", type=positive_int, default=24, help="samples in the montage (default 24)")
+    p.add_argument("--columns", type=positive_int, default=3, help="montage columns (default 3)")
+    p.add_argument("--scale", type=positive_int, default=2, help="montage image scale factor (default 2)")
     p.add_argument("--seed", type=int, default=0, help="which samples the montage picks (default 0)")
     p.add_argument("--verify", action="store_true", help="check every shard's sha256 against its manifest first")
     p.set_defaults(func=run)
@@ -91,7 +93,8 @@ def stats(ds: hwdatasets.Shards) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     if not args.out and not args.stats:
-        raise SystemExit("error: say what to show: --out montage.png and/or --stats")
+        print("error: say what to show: --out montage.png and/or --stats", file=sys.stderr)
+        return 2
     ds = hwdatasets.Shards(args.data, verify=args.verify)
     if args.stats:
         json.dump(stats(ds), sys.stdout, ensure_ascii=False, indent=2)

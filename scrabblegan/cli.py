@@ -8,16 +8,22 @@ from collections.abc import Sequence
 
 from hwdatasets import LexiconError, ReaderError, ShardError, SplitError
 
-from . import __version__, prepare, show, train
+from augment import AugmentConfigError
+from recognizer.data import RecognizerError
 
-COMMANDS = (prepare, show, train)
-USER_ERRORS = (LexiconError, ReaderError, ShardError, SplitError, FileNotFoundError)
+from . import __version__, generate, prepare, recognizer_cli, sample, show, train
+from .styles import StyleBankError
+
+COMMANDS = (prepare, show, train, generate, sample, recognizer_cli)
+USER_ERRORS = (LexiconError, ReaderError, ShardError, SplitError, FileNotFoundError, generate.GenerateError,
+               StyleBankError, RecognizerError, AugmentConfigError)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scrabblegan",
-        description="Synthetic handwriting: prepare real handwriting into shards, train a ScrabbleGAN, look at data.",
+        description="Synthetic handwriting: prepare real handwriting into shards, train a ScrabbleGAN, generate "
+        "any lexicon in many styles, look at data.",
     )
     parser.add_argument("--version", action="version", version=f"scrabblegan {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -12,33 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image
 
+from recognizer.data import ResumableSampler, pad_batch, to_tensor  # noqa: F401 (ResumableSampler: re-export)
 from scrabblegan.config import CHAR_WIDTH, HEIGHT
 
 MAX_UNLABELED_WIDTH = 640
-
-
-def to_tensor(image: np.ndarray, width: int, height: int = HEIGHT) -> torch.Tensor:
-    """uint8 ``[H, W]`` (ink 0 on white 255) -> float ``[1, height, width]`` in [-1, 1], resized."""
-    if image.shape != (height, width):
-        image = np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR))
-    return torch.from_numpy(image.astype(np.float32) / 127.5 - 1.0).unsqueeze(0)
 
 
 def natural_width(image: np.ndarray, height: int = HEIGHT) -> int:
     """Width of ``image`` scaled to ``height`` px high (aspect kept), at least 8, at most 640 px."""
     h, w = image.shape
     return int(min(max(round(w * height / h), 8), MAX_UNLABELED_WIDTH))
-
-
-def pad_batch(images: Sequence[torch.Tensor], fill: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack ``[1, H, W_i]`` tensors into ``[N, 1, H, max W]`` padded with ``fill``; returns (batch, widths)."""
-    widths = torch.tensor([x.shape[-1] for x in images], dtype=torch.long)
-    out = torch.full((len(images), 1, images[0].shape[-2], int(widths.max())), fill)
-    for i, x in enumerate(images):
-        out[i, :, :, : x.shape[-1]] = x
-    return out, widths
 
 
 def mask_width(images: torch.Tensor, widths: torch.Tensor, fill: float = 1.0) -> torch.Tensor:
@@ -71,52 +55,6 @@ def load_batch(dataset, indices: Sequence[int], labelled: bool = True) -> Batch:
         texts.append(s.text if labelled else "")
     batch, widths = pad_batch(images)
     return Batch(batch, widths, texts)
-
-
-class ResumableSampler:
-    """Endless batches of indices into ``pool``: shuffled per epoch, sharded per rank, resumable.
-
-    The epoch permutation depends only on ``(seed, epoch)``; rank ``r`` of ``world`` takes every
-    ``world``-th element from ``r``. The state (epoch, cursor) goes into checkpoints.
-
-    Args:
-        pool: the dataset indices to draw from.
-        batch_size: indices per batch (a batch may span an epoch boundary).
-        seed: shuffling seed (the same on every rank).
-        rank, world: this process's shard.
-    """
-
-    def __init__(self, pool: Sequence[int], batch_size: int, seed: int, rank: int = 0, world: int = 1):
-        self.pool = torch.as_tensor(list(pool), dtype=torch.long)
-        if len(self.pool) < world:
-            raise ValueError(f"{len(self.pool)} usable samples cannot be shared by {world} processes")
-        self.batch_size, self.seed, self.rank, self.world = batch_size, seed, rank, world
-        self.epoch, self.cursor = 0, 0
-        self._order = self._epoch_order()
-
-    def _epoch_order(self) -> list[int]:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        perm = self.pool[torch.randperm(len(self.pool), generator=g)]
-        per_rank = len(self.pool) // self.world
-        return perm[self.rank :: self.world][:per_rank].tolist()
-
-    def next(self) -> list[int]:
-        out: list[int] = []
-        while len(out) < self.batch_size:
-            take = self._order[self.cursor : self.cursor + self.batch_size - len(out)]
-            out += take
-            self.cursor += len(take)
-            if self.cursor >= len(self._order):
-                self.epoch, self.cursor = self.epoch + 1, 0
-                self._order = self._epoch_order()
-        return out
-
-    def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "cursor": self.cursor}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.epoch, self.cursor = int(state["epoch"]), int(state["cursor"])
-        self._order = self._epoch_order()
 
 
 def sample_texts(lexicon: Sequence[str], n: int, generator: torch.Generator | None = None) -> list[str]:

@@ -30,6 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=positive_int, default=2, help="montage image scale factor (default 2)")
     p.add_argument("--seed", type=int, default=0, help="which samples the montage picks (default 0)")
     p.add_argument("--verify", action="store_true", help="check every shard's sha256 against its manifest first")
+    p.add_argument("--augment", metavar="PRESET", help="show each sample and augmented variants of it: a preset "
+                   "(none, light, heavy) or an augmentation JSON config")
+    p.add_argument("--variants", type=positive_int, default=3, help="augmented variants per sample (default 3)")
     p.set_defaults(func=run)
 
 
@@ -91,6 +94,19 @@ def stats(ds: hwdatasets.Shards) -> dict:
     }
 
 
+def augmented_rows(samples: list[hwdatasets.Sample], spec: str, variants: int, seed: int) -> list[hwdatasets.Sample]:
+    """Each sample followed by ``variants`` augmented copies (labelled with the pipeline's name)."""
+    import augment
+
+    aug = augment.build(spec)
+    rows = []
+    for k, s in enumerate(samples):
+        rows.append(s)
+        rows += [hwdatasets.Sample(aug.for_sample(s.image, seed, k, v), s.text, f"{aug.name} {v + 1}", s.id)
+                 for v in range(variants)]
+    return rows
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.out and not args.stats:
         print("error: say what to show: --out montage.png and/or --stats", file=sys.stderr)
@@ -101,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     if args.out:
         picks = sorted(random.Random(args.seed).sample(range(len(ds)), min(args.count, len(ds))))
-        image = montage([ds[i] for i in picks], args.columns, args.scale)
+        samples = [ds[i] for i in picks]
+        if args.augment:
+            samples, args.columns = augmented_rows(samples, args.augment, args.variants, args.seed), args.variants + 1
+        image = montage(samples, args.columns, args.scale)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         image.save(args.out)
         print(f"wrote {args.out} ({len(picks)} of {len(ds)} samples)", file=sys.stderr)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -23,37 +21,16 @@ from PIL import Image
 from tqdm import tqdm
 
 from hwdatasets.alphabet import Alphabet, load_lexicon
+from recognizer.checkpoint import StopRequest, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from recognizer.codec import Codec
-from scrabblegan.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from recognizer.distributed import any_rank, gather_objects, init_distributed, seed_everything, shutdown_distributed
+from recognizer.report import Reporter
 from scrabblegan.config import RunConfig
 from scrabblegan.data import ResumableSampler, load_batch
-from scrabblegan.distributed import any_rank, gather_objects, init_distributed, seed_everything, shutdown_distributed
-from scrabblegan.report import Reporter
 from scrabblegan.samples import sample_grid
 from scrabblegan.trainer import GANTrainer, NonFiniteLossError
 
 log = logging.getLogger(__name__)
-
-
-class StopRequest:
-    """Turns SIGINT/SIGTERM into a flag the loop checks after each iteration (main thread only)."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-        self._old: dict[int, object] = {}
-
-    def __enter__(self) -> "StopRequest":
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: object) -> None:
-        self.signal = signum
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._old.items():
-            signal.signal(sig, handler)
 
 
 def usable_texts(texts: Sequence[str], alphabet: Alphabet, max_len: int) -> list[int]:

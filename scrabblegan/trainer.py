@@ -25,7 +25,7 @@ from scrabblegan import losses
 from scrabblegan.config import CHAR_WIDTH, RunConfig
 from scrabblegan.data import Batch, mask_width, sample_texts
 from scrabblegan.discriminator import Discriminator
-from scrabblegan.distributed import DistInfo, all_ranks
+from recognizer.distributed import DistInfo, all_ranks
 from scrabblegan.ema import ema_decay, ema_update, make_ema
 from scrabblegan.generator import Generator
 

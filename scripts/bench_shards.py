@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hwdatasets import Normalizer, Shards, ShardWriter  # noqa: E402
-from hwdatasets.readers import SkipLog, list_items, load_sample  # noqa: E402
+from hwdatasets.readers import list_items, load_sample  # noqa: E402
 
 
 def machine_info() -> dict:

@@ -40,7 +40,7 @@ from recognizer.trunk import ConvRecognizer  # noqa: E402
 from scrabblegan import losses  # noqa: E402
 from scrabblegan.config import ModelConfig, RunConfig, TrainConfig  # noqa: E402
 from scrabblegan.data import Batch  # noqa: E402
-from scrabblegan.distributed import DistInfo  # noqa: E402
+from recognizer.distributed import DistInfo  # noqa: E402
 from scrabblegan.generator import FilterBank  # noqa: E402
 from scrabblegan.trainer import GANTrainer  # noqa: E402
 

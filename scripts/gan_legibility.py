@@ -2,9 +2,10 @@
 only) reads generated images of words the GAN never saw; its CER should fall as training goes on.
 
     python scripts/gan_legibility.py --run RUN --words-from VAL_SHARDS [TEST_SHARDS] --exclude TRAIN_SHARDS \
-        --out scripts/results/gan_legibility.json
+        --out scripts/results/gan_legibility.json [--checkpoints CKPT ...]
 
-For every kept checkpoint (RUN/checkpoints/step-N.pt, and last.pt) it generates --count words
+For every kept checkpoint (RUN/checkpoints/step-N.pt and last.pt, or the --checkpoints given) it
+generates --count words
 (texts of --words-from that are absent from --exclude's texts and inside the alphabet, one random
 style each, fixed seed) with the EMA generator and decodes them greedily with R. R's CER on the
 real images of --words-from is reported beside it, for scale.
@@ -46,6 +47,7 @@ def checkpoints(run: Path) -> list[Path]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--run", type=Path, required=True)
+    p.add_argument("--checkpoints", type=Path, nargs="+", help="these checkpoints instead of the run's kept ones")
     p.add_argument("--words-from", type=Path, nargs="+", required=True)
     p.add_argument("--exclude", type=Path, nargs="+", required=True)
     p.add_argument("--count", type=int, default=500)
@@ -57,7 +59,7 @@ def main() -> None:
     source = hwdatasets.Shards(args.words_from)
     seen = set(hwdatasets.Shards(args.exclude).texts())
     rows = []
-    for ckpt in checkpoints(args.run):
+    for ckpt in args.checkpoints or checkpoints(args.run):
         G, R, codec, cfg, step = load_networks(ckpt)
         alphabet = codec.alphabet
         unseen = sorted({t for t in source.texts() if t not in seen and not alphabet.missing(t)

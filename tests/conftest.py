@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,3 +27,12 @@ def shared_data() -> Path:
             pytest.fail(reason + " (CI requires it)")
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tests run torch on one thread: the tiny models here are slower with more on a shared CPU."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from hwdatasets.alphabet import Alphabet
 from hwdatasets.sample import Sample
@@ -44,11 +43,3 @@ def tiny_config(out, steps: int = 4, **train) -> RunConfig:
     defaults = dict(out=str(out), steps=steps, batch_size=3, d_per_g=1, save_every=2, sample_every=2,
                     log_every=1, sample_styles=2, device="cpu", progress=False)
     return RunConfig(model=ModelConfig.from_preset("tiny"), train=TrainConfig(**{**defaults, **train}))
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)

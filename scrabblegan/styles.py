@@ -13,12 +13,12 @@ numbers only, so it is read with ``torch.load(weights_only=True)``::
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from hwdatasets.atomic import atomic_file
 
 BANK_FORMAT = "scrabblegan-style-bank"
 
@@ -47,16 +47,8 @@ class StyleBank:
         path = Path(path)
         state = {"format": BANK_FORMAT, "z": self.z.detach().cpu().float().contiguous(),
                  "seed": self.seed, "truncation": self.truncation}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(state, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(path, "wb") as f:
+            torch.save(state, f)
 
     @classmethod
     def load(cls, path: str | Path, z_dim: int | None = None) -> "StyleBank":

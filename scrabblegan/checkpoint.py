@@ -22,25 +22,31 @@ from pathlib import Path
 
 import torch
 
+from hwdatasets import Alphabet
 from recognizer.checkpoint import FORMAT_VERSION, capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from recognizer.codec import Codec
+from recognizer.trunk import ConvRecognizer
+from scrabblegan.config import RunConfig
+from scrabblegan.generator import Generator
 
 __all__ = ["FORMAT_VERSION", "capture_rng", "load_checkpoint", "load_networks", "restore_rng", "save_checkpoint"]
 
 
-def load_networks(path: str | Path, map_location: str | torch.device = "cpu"):
-    """The sampling generator (EMA weights, eval mode), the weak recognizer, the codec and the
-    config of a training checkpoint: ``(G_ema, R, codec, RunConfig, step)``."""
-    from hwdatasets import Alphabet
-    from recognizer.codec import Codec
-    from recognizer.trunk import ConvRecognizer
-    from scrabblegan.config import RunConfig
-    from scrabblegan.generator import Generator
-
-    state = load_checkpoint(path, map_location)
+def generator_from_state(state: dict) -> tuple[Generator, Codec, RunConfig]:
+    """The sampling generator (EMA weights, eval mode), codec and config of a loaded checkpoint or
+    release model (anything with ``G_ema``, ``config`` and ``alphabet``)."""
     cfg = RunConfig.from_dict(state["config"])
     codec = Codec(Alphabet.from_string(state["alphabet"]))
     G = Generator(codec.num_classes, cfg.model)
     G.load_state_dict(state["G_ema"])
+    return G.eval(), codec, cfg
+
+
+def load_networks(path: str | Path, map_location: str | torch.device = "cpu"):
+    """The sampling generator, the weak recognizer (eval mode), the codec and the config of a
+    training checkpoint: ``(G_ema, R, codec, RunConfig, step)``."""
+    state = load_checkpoint(path, map_location)
+    G, codec, cfg = generator_from_state(state)
     R = ConvRecognizer(codec.num_classes, cfg.model.r_ch, cfg.model.r_batchnorm)
     R.load_state_dict(state["R"])
-    return G.eval(), R.eval(), codec, cfg, int(state["step"])
+    return G, R.eval(), codec, cfg, int(state["step"])

@@ -28,12 +28,12 @@ import torch
 from tqdm import tqdm
 
 import hwdatasets
-from hwdatasets import Alphabet, Sample, ShardWriter
+from hwdatasets import Sample, ShardWriter
 from hwdatasets.atomic import write_json_atomic
 from hwdatasets.shards import read_manifest, sha256_file
 from recognizer.codec import Codec
 from scrabblegan import __version__
-from scrabblegan.checkpoint import load_checkpoint
+from scrabblegan.checkpoint import generator_from_state, load_checkpoint
 from scrabblegan.config import HEIGHT, RunConfig
 from recognizer.distributed import init_distributed, resolve_device, shutdown_distributed
 from scrabblegan.generator import Generator
@@ -72,13 +72,10 @@ def load_generator(path: Path) -> tuple[Generator, Codec, RunConfig, int]:
     release model (anything with ``G_ema``, ``config`` and ``alphabet``), read with weights_only."""
     try:
         state = load_checkpoint(path)
-        cfg = RunConfig.from_dict(state["config"])
-        codec = Codec(Alphabet.from_string(state["alphabet"]))
-        G = Generator(codec.num_classes, cfg.model)
-        G.load_state_dict(state["G_ema"])
+        G, codec, cfg = generator_from_state(state)
     except (KeyError, RuntimeError, ValueError, EOFError) as e:
         raise GenerateError(f"{path}: not a usable ScrabbleGAN checkpoint ({type(e).__name__}: {e}).") from None
-    return G.eval(), codec, cfg, int(state.get("step", 0))
+    return G, codec, cfg, int(state.get("step", 0))
 
 
 def resolve_bank(args: argparse.Namespace, z_dim: int) -> StyleBank:
